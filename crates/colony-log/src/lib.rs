@@ -1,0 +1,1 @@
+//! Experience log (being written).

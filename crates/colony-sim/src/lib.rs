@@ -1,0 +1,1 @@
+//! Discrete-event swarm simulator (being written).
