@@ -2,7 +2,7 @@
 //! every experience log stores. Changing it changes `FEATURE_SCHEMA_VERSION`: model cards record
 //! the version they were trained on and servers refuse a mismatch.
 
-use crate::{AgentObservation, AgentType, Capability, CoreError, TaskSpec, TaskType};
+use crate::{AgentId, AgentObservation, AgentType, Capability, CoreError, TaskSpec, TaskType};
 
 /// Bumped on any change to the encoding below.
 pub const FEATURE_SCHEMA_VERSION: u32 = 1;
@@ -96,6 +96,43 @@ impl AgentObservation {
     }
 }
 
+impl AgentObservation {
+    /// Decodes a feature row back into an observation: the inverse of `features()` (up to
+    /// float rounding), so a server that receives only rows can still apply the heuristics.
+    pub fn from_features(id: AgentId, row: &[f32]) -> Result<Self, CoreError> {
+        validate_features("agent feature row", row, 1, AGENT_FEATURE_DIM)?;
+        let (onehot, rest) = row.split_at(AgentType::COUNT);
+        let type_index = onehot
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        let agent_type = AgentType::from_index(type_index).ok_or(CoreError::Invalid {
+            what: "agent feature row",
+            reason: "no agent type".into(),
+        })?;
+        let count = |x: f32| x.max(0.0).exp_m1().round() as u32;
+        let concurrency = count(rest[4]).max(1);
+        Ok(AgentObservation {
+            id,
+            agent_type,
+            concurrency,
+            est_speed: rest[0],
+            est_success: rest[1],
+            reported_queue_len: count(rest[2]),
+            reported_in_flight: (rest[3].max(0.0) * concurrency as f32).round() as u32,
+            reported_up: rest[5] >= 0.5,
+            report_age_s: rest[6].max(0.0).exp_m1(),
+            outstanding: count(rest[7]),
+            observed_latency_s: rest[8].max(0.0).exp_m1(),
+            observed_success: rest[9],
+            observed_count: count(rest[10]),
+            comm_delay_s: rest[11].max(0.0).exp_m1() / 1000.0,
+        })
+    }
+}
+
 /// Appends the feature rows of `candidates` to `out`, row-major (`AGENT_FEATURE_DIM` per row).
 pub fn encode_candidates(candidates: &[AgentObservation], out: &mut Vec<f32>) {
     out.reserve(candidates.len() * AGENT_FEATURE_DIM);
@@ -132,7 +169,7 @@ pub fn validate_features(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{AgentId, CapSet, TaskId, WorkflowId};
+    use crate::{CapSet, TaskId, WorkflowId};
 
     fn task() -> TaskSpec {
         TaskSpec {
@@ -193,6 +230,37 @@ mod tests {
         encode_candidates(&[obs, obs], &mut flat);
         assert_eq!(flat.len(), 2 * AGENT_FEATURE_DIM);
         validate_features("candidates", &flat, 2, AGENT_FEATURE_DIM).unwrap();
+    }
+
+    #[test]
+    fn feature_rows_decode_back_to_the_observation() {
+        let obs = AgentObservation {
+            id: AgentId(9),
+            agent_type: AgentType::MlDeveloper,
+            concurrency: 4,
+            reported_queue_len: 7,
+            reported_in_flight: 3,
+            reported_up: true,
+            report_age_s: 0.5,
+            est_speed: 1.25,
+            est_success: 0.8,
+            outstanding: 12,
+            observed_latency_s: 3.5,
+            observed_success: 0.75,
+            observed_count: 40,
+            comm_delay_s: 0.004,
+        };
+        let back = AgentObservation::from_features(AgentId(9), &obs.features()).unwrap();
+        assert_eq!(back.agent_type, obs.agent_type);
+        assert_eq!(
+            (back.concurrency, back.reported_queue_len, back.reported_in_flight),
+            (4, 7, 3)
+        );
+        assert_eq!((back.outstanding, back.observed_count), (12, 40));
+        assert!((back.observed_latency_s - 3.5).abs() < 1e-4);
+        assert!((back.comm_delay_s - 0.004).abs() < 1e-6);
+        assert!((back.report_age_s - 0.5).abs() < 1e-5);
+        assert!(AgentObservation::from_features(AgentId(0), &[0.0; 3]).is_err());
     }
 
     #[test]
