@@ -1,0 +1,266 @@
+//! `colony demo`: the main job. Runs every shipped scenario under every routing policy on seeds
+//! held out from training, and prints how the policies compare (mean and p95 completion time,
+//! success rate), naming the best heuristic per scenario.
+
+use crate::output::{Table, print_json};
+use crate::progress;
+use anyhow::{Result, bail};
+use clap::Args;
+use colony_core::NullSink;
+use colony_sim::{
+    POLICY_NAMES, RunMetrics, Scenario, Simulation, builtin_scenarios, policy_by_name,
+};
+use serde::Serialize;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+/// Seeds at and above this are never used for training; evaluation draws from them.
+pub const HELD_OUT_SEED_BASE: u64 = 1_000_000;
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Held-out seeds per scenario and policy (results are averaged over them).
+    #[arg(long, default_value_t = 3)]
+    seeds: u64,
+    /// Cap on tasks per run, so the 1,000-agent scenario stays quick (0 = no cap).
+    #[arg(long, default_value_t = 40_000)]
+    max_tasks: u64,
+    /// Worker threads (default: the machine's cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One policy on one scenario, averaged over seeds.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyResult {
+    pub scenario: String,
+    pub policy: String,
+    pub seeds: u64,
+    pub mean_completion_s: f64,
+    pub p95_completion_s: f64,
+    pub success_rate: f64,
+    pub utilization: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct DemoReport {
+    results: Vec<PolicyResult>,
+    best: Vec<PolicyResult>,
+    wall_s: f64,
+}
+
+struct Job {
+    scenario: usize,
+    policy: &'static str,
+    seed: u64,
+}
+
+pub fn run(args: DemoArgs) -> Result<()> {
+    if args.seeds == 0 {
+        bail!("--seeds must be at least 1");
+    }
+    let start = Instant::now();
+    let scenarios: Vec<Scenario> = builtin_scenarios()
+        .into_iter()
+        .map(|s| match args.max_tasks {
+            0 => s,
+            cap if s.tasks > cap => s.with_tasks(cap),
+            _ => s,
+        })
+        .collect();
+    let jobs: Vec<Job> = scenarios
+        .iter()
+        .enumerate()
+        .flat_map(|(i, _)| {
+            POLICY_NAMES.iter().flat_map(move |p| {
+                (0..args.seeds).map(move |k| Job {
+                    scenario: i,
+                    policy: p,
+                    seed: HELD_OUT_SEED_BASE + k,
+                })
+            })
+        })
+        .collect();
+    let metrics = run_jobs(&scenarios, &jobs, args.threads, args.json)?;
+    let results = aggregate(&scenarios, &jobs, &metrics, args.seeds);
+    let best = best_per_scenario(&results);
+    let report = DemoReport {
+        results,
+        best,
+        wall_s: start.elapsed().as_secs_f64(),
+    };
+    if args.json {
+        return print_json(&report);
+    }
+    print_report(&report);
+    Ok(())
+}
+
+fn run_jobs(
+    scenarios: &[Scenario],
+    jobs: &[Job],
+    threads: Option<usize>,
+    quiet: bool,
+) -> Result<Vec<RunMetrics>> {
+    let workers = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, jobs.len().max(1));
+    let bar = progress::bar(jobs.len() as u64, "simulating", quiet);
+    let next = AtomicUsize::new(0);
+    let slots: Mutex<Vec<Option<RunMetrics>>> = Mutex::new(vec![None; jobs.len()]);
+    let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    match run_one(&scenarios[job.scenario], job) {
+                        Ok(m) => slots.lock().expect("no worker panics")[i] = Some(m),
+                        Err(e) => {
+                            first_error
+                                .lock()
+                                .expect("no worker panics")
+                                .get_or_insert(e);
+                            break;
+                        }
+                    }
+                    bar.inc(1);
+                }
+            });
+        }
+    });
+    bar.finish_and_clear();
+    if let Some(err) = first_error.into_inner().expect("no worker panics") {
+        return Err(err);
+    }
+    Ok(slots
+        .into_inner()
+        .expect("no worker panics")
+        .into_iter()
+        .map(|m| m.expect("every job ran when no error was recorded"))
+        .collect())
+}
+
+fn run_one(scenario: &Scenario, job: &Job) -> Result<RunMetrics> {
+    let policy = policy_by_name(job.policy, job.seed)?;
+    let mut sim = Simulation::new(scenario, job.seed, policy)?;
+    Ok(sim.run(&mut NullSink, &mut |_, _| {})?)
+}
+
+fn aggregate(
+    scenarios: &[Scenario],
+    jobs: &[Job],
+    metrics: &[RunMetrics],
+    seeds: u64,
+) -> Vec<PolicyResult> {
+    let mut out = Vec::new();
+    for (si, scenario) in scenarios.iter().enumerate() {
+        for policy in POLICY_NAMES {
+            let runs: Vec<&RunMetrics> = jobs
+                .iter()
+                .zip(metrics)
+                .filter(|(j, _)| j.scenario == si && j.policy == *policy)
+                .map(|(_, m)| m)
+                .collect();
+            let mean = |f: fn(&RunMetrics) -> f64| {
+                runs.iter().map(|m| f(m)).sum::<f64>() / runs.len() as f64
+            };
+            out.push(PolicyResult {
+                scenario: scenario.name.clone(),
+                policy: policy.to_string(),
+                seeds,
+                mean_completion_s: mean(|m| m.mean_completion_s),
+                p95_completion_s: mean(|m| m.p95_completion_s),
+                success_rate: mean(|m| m.success_rate),
+                utilization: mean(|m| m.utilization),
+            });
+        }
+    }
+    out
+}
+
+/// The heuristic with the lowest mean completion time on each scenario.
+pub fn best_per_scenario(results: &[PolicyResult]) -> Vec<PolicyResult> {
+    let mut best: Vec<PolicyResult> = Vec::new();
+    for r in results {
+        match best.iter_mut().find(|b| b.scenario == r.scenario) {
+            Some(b) if r.mean_completion_s < b.mean_completion_s => *b = r.clone(),
+            Some(_) => {}
+            None => best.push(r.clone()),
+        }
+    }
+    best
+}
+
+fn print_report(report: &DemoReport) {
+    let mut t = Table::new([
+        "scenario",
+        "policy",
+        "mean (s)",
+        "p95 (s)",
+        "success",
+        "utilization",
+        "note",
+    ]);
+    for r in &report.results {
+        let is_best = report
+            .best
+            .iter()
+            .any(|b| b.scenario == r.scenario && b.policy == r.policy);
+        t.row([
+            r.scenario.clone(),
+            r.policy.clone(),
+            format!("{:.3}", r.mean_completion_s),
+            format!("{:.3}", r.p95_completion_s),
+            format!("{:.4}", r.success_rate),
+            format!("{:.3}", r.utilization),
+            if is_best {
+                "best".into()
+            } else {
+                String::new()
+            },
+        ]);
+    }
+    println!("{}", t.render());
+    println!(
+        "\n{} runs on held-out seeds from {HELD_OUT_SEED_BASE} in {:.1} s",
+        report.results.len() as u64 * report.results.first().map_or(0, |r| r.seeds),
+        report.wall_s
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(scenario: &str, policy: &str, mean: f64) -> PolicyResult {
+        PolicyResult {
+            scenario: scenario.into(),
+            policy: policy.into(),
+            seeds: 1,
+            mean_completion_s: mean,
+            p95_completion_s: mean * 2.0,
+            success_rate: 0.9,
+            utilization: 0.5,
+        }
+    }
+
+    #[test]
+    fn best_is_the_lowest_mean_per_scenario() {
+        let results = vec![
+            result("a", "random", 5.0),
+            result("a", "skill-greedy", 3.0),
+            result("b", "random", 1.0),
+            result("b", "least-loaded", 2.0),
+        ];
+        let best = best_per_scenario(&results);
+        assert_eq!(best.len(), 2);
+        assert_eq!(best[0].policy, "skill-greedy");
+        assert_eq!(best[1].policy, "random");
+    }
+}
