@@ -27,6 +27,8 @@ enum Command {
     /// Inspect, export and import experience logs.
     #[command(subcommand)]
     Log(cmd::log::LogCommand),
+    /// Serve routing hints and take outcome reports over gRPC.
+    Serve(cmd::serve::ServeArgs),
     /// Run the main job: every shipped scenario under every routing policy, compared.
     Demo(cmd::demo::DemoArgs),
 }
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sim(args) => cmd::sim::run(args),
         Command::Log(command) => cmd::log::run(command),
+        Command::Serve(args) => cmd::serve::run(args),
         Command::Demo(args) => cmd::demo::run(args),
     };
     match result {

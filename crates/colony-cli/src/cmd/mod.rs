@@ -2,4 +2,5 @@
 
 pub mod demo;
 pub mod log;
+pub mod serve;
 pub mod sim;
