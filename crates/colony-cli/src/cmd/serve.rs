@@ -32,6 +32,17 @@ pub struct ServeArgs {
     inference_threads: usize,
 }
 
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM, the signals a terminal and a supervisor send.
+async fn stop_signal() -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.context("cannot listen for Ctrl-C")?,
+        _ = term.recv() => {}
+    }
+    Ok(())
+}
+
 pub fn run(args: ServeArgs) -> Result<()> {
     anyhow::ensure!(
         args.failure_penalty_s.is_finite() && args.failure_penalty_s >= 0.0,
@@ -52,12 +63,10 @@ pub fn run(args: ServeArgs) -> Result<()> {
         })
         .await?;
         println!(
-            "colony serving on {} (answering with {}); Ctrl-C stops",
+            "colony serving on {} (answering with {}); Ctrl-C or SIGTERM stops",
             server.addr, server.answered_by
         );
-        tokio::signal::ctrl_c()
-            .await
-            .context("cannot listen for Ctrl-C")?;
+        stop_signal().await?;
         eprintln!("stopping: finishing in-flight calls and sealing the experience log");
         server.shutdown().await?;
         Ok(())
