@@ -250,7 +250,20 @@ fn importing_a_bad_jsonl_line_names_the_line() {
 
 #[test]
 fn demo_compares_every_policy_on_every_scenario() {
-    let v = ok_json(&["demo", "--seeds", "1", "--max-tasks", "300", "--json"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    let v = ok_json(&[
+        "demo",
+        "--seeds",
+        "1",
+        "--max-tasks",
+        "300",
+        "--out",
+        path(&out),
+        "--json",
+    ]);
+    let svg = std::fs::read_to_string(out.join("comparison.svg")).unwrap();
+    assert!(svg.contains("heterogeneous-skills") && svg.contains("skill-greedy"));
     let results = v["results"].as_array().unwrap();
     let best = v["best"].as_array().unwrap();
     assert!(best.len() >= 6, "{best:?}");

@@ -253,7 +253,11 @@ mod tests {
         let back = AgentObservation::from_features(AgentId(9), &obs.features()).unwrap();
         assert_eq!(back.agent_type, obs.agent_type);
         assert_eq!(
-            (back.concurrency, back.reported_queue_len, back.reported_in_flight),
+            (
+                back.concurrency,
+                back.reported_queue_len,
+                back.reported_in_flight
+            ),
             (4, 7, 3)
         );
         assert_eq!((back.outstanding, back.observed_count), (12, 40));

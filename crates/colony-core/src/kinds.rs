@@ -148,7 +148,10 @@ impl CapSet {
     }
 
     pub fn iter(self) -> impl Iterator<Item = Capability> {
-        Capability::ALL.iter().copied().filter(move |c| self.contains(*c))
+        Capability::ALL
+            .iter()
+            .copied()
+            .filter(move |c| self.contains(*c))
     }
 }
 
@@ -188,7 +191,10 @@ mod tests {
         }
         assert_eq!(AgentType::from_index(5), Some(AgentType::MlDeveloper));
         let err = "wizard".parse::<AgentType>().unwrap_err().to_string();
-        assert!(err.contains("wizard") && err.contains("memory-manager"), "{err}");
+        assert!(
+            err.contains("wizard") && err.contains("memory-manager"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -4,13 +4,15 @@
 
 use crate::output::{Table, print_json};
 use crate::progress;
-use anyhow::{Result, bail};
+use crate::svg::{BarGroup, bar_chart};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use colony_core::NullSink;
 use colony_sim::{
     POLICY_NAMES, RunMetrics, Scenario, Simulation, builtin_scenarios, policy_by_name,
 };
 use serde::Serialize;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -29,6 +31,9 @@ pub struct DemoArgs {
     /// Worker threads (default: the machine's cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Directory for the demo's outputs (the comparison chart `comparison.svg`).
+    #[arg(long, value_name = "DIR", default_value = "colony-demo")]
+    out: PathBuf,
     /// Print one JSON object instead of tables.
     #[arg(long)]
     json: bool,
@@ -50,6 +55,7 @@ pub struct PolicyResult {
 struct DemoReport {
     results: Vec<PolicyResult>,
     best: Vec<PolicyResult>,
+    chart: PathBuf,
     wall_s: f64,
 }
 
@@ -88,9 +94,11 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let metrics = run_jobs(&scenarios, &jobs, args.threads, args.json)?;
     let results = aggregate(&scenarios, &jobs, &metrics, args.seeds);
     let best = best_per_scenario(&results);
+    let chart = write_chart(&args.out, &results)?;
     let report = DemoReport {
         results,
         best,
+        chart,
         wall_s: start.elapsed().as_secs_f64(),
     };
     if args.json {
@@ -197,6 +205,30 @@ pub fn best_per_scenario(results: &[PolicyResult]) -> Vec<PolicyResult> {
     best
 }
 
+/// Writes `out/comparison.svg`: mean completion time per scenario, one bar per policy.
+fn write_chart(out: &Path, results: &[PolicyResult]) -> Result<PathBuf> {
+    let mut groups: Vec<BarGroup> = Vec::new();
+    for r in results {
+        let bar = (r.policy.clone(), r.mean_completion_s);
+        match groups.iter_mut().find(|g| g.label == r.scenario) {
+            Some(g) => g.bars.push(bar),
+            None => groups.push(BarGroup {
+                label: r.scenario.clone(),
+                bars: vec![bar],
+            }),
+        }
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let path = out.join("comparison.svg");
+    let svg = bar_chart(
+        "Mean task completion time by routing policy (held-out seeds)",
+        "mean completion time (s)",
+        &groups,
+    );
+    std::fs::write(&path, svg).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
 fn print_report(report: &DemoReport) {
     let mut t = Table::new([
         "scenario",
@@ -232,6 +264,7 @@ fn print_report(report: &DemoReport) {
         report.results.len() as u64 * report.results.first().map_or(0, |r| r.seeds),
         report.wall_s
     );
+    println!("chart written to {}", report.chart.display());
 }
 
 #[cfg(test)]

@@ -7,18 +7,30 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
-#[command(after_help = "Services: colony.v1.Coordination (Route, RouteBatch, RouteStream), \
+#[command(
+    after_help = "Services: colony.v1.Coordination (Route, RouteBatch, RouteStream), \
 colony.v1.Experience (Report), grpc.health.v1.Health, and server reflection (v1 and v1alpha).\n\n\
-Examples:\n  colony serve\n  colony serve --addr 0.0.0.0:50051 --models runs/models --log runs/experience")]
+Examples:\n  colony serve\n  colony serve --addr 0.0.0.0:50051 --models runs/models --log runs/experience"
+)]
 pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port and prints it).
     #[arg(long, default_value = "127.0.0.1:50051", env = "COLONY_ADDR")]
     addr: SocketAddr,
     /// Model directory: the newest complete `router-vNNN/` in it answers `Route`.
-    #[arg(long, value_name = "DIR", default_value = "colony-data/models", env = "COLONY_MODELS")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "colony-data/models",
+        env = "COLONY_MODELS"
+    )]
     models: PathBuf,
     /// Experience log that reported outcomes are appended to (created if missing).
-    #[arg(long, value_name = "DIR", default_value = "colony-data/experience", env = "COLONY_LOG")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "colony-data/experience",
+        env = "COLONY_LOG"
+    )]
     log: PathBuf,
     /// Heuristic that answers when the model directory holds no router.
     #[arg(long, default_value = "skill-greedy", value_parser = clap::builder::PossibleValuesParser::new(HEURISTICS))]
@@ -48,7 +60,10 @@ pub fn run(args: ServeArgs) -> Result<()> {
         args.failure_penalty_s.is_finite() && args.failure_penalty_s >= 0.0,
         "--failure-penalty-s must be a finite number >= 0"
     );
-    anyhow::ensure!(args.inference_threads > 0, "--inference-threads must be at least 1");
+    anyhow::ensure!(
+        args.inference_threads > 0,
+        "--inference-threads must be at least 1"
+    );
     // candle reads RAYON_NUM_THREADS on every call; set it before any thread exists.
     // SAFETY: no other thread is running yet, so nothing reads the environment concurrently.
     unsafe { std::env::set_var("RAYON_NUM_THREADS", args.inference_threads.to_string()) };
