@@ -28,6 +28,11 @@ enum Command {
     /// Inspect, export and import experience logs.
     #[command(subcommand)]
     Log(cmd::log::LogCommand),
+    /// Train models from experience logs.
+    #[command(subcommand)]
+    Train(cmd::train::TrainCommand),
+    /// Compare the newest learned router with every heuristic on held-out seeds.
+    Eval(cmd::eval::EvalArgs),
     /// Serve routing hints and take outcome reports over gRPC.
     Serve(cmd::serve::ServeArgs),
     /// Run the main job: every shipped scenario under every routing policy, compared.
@@ -49,6 +54,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sim(args) => cmd::sim::run(args),
         Command::Log(command) => cmd::log::run(command),
+        Command::Train(command) => cmd::train::run(command),
+        Command::Eval(args) => cmd::eval::run(args),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Demo(args) => cmd::demo::run(args),
     };

@@ -254,6 +254,7 @@ fn demo_compares_every_policy_on_every_scenario() {
     let out = tmp.path().join("demo");
     let v = ok_json(&[
         "demo",
+        "--heuristics-only",
         "--seeds",
         "1",
         "--max-tasks",
