@@ -135,10 +135,7 @@ fn threads(requested: Option<usize>) -> usize {
 /// The whole loop: log, train, serve, evaluate through gRPC, compare.
 fn run_learning(args: &DemoArgs) -> Result<()> {
     anyhow::ensure!(args.train_seeds > 0, "--train-seeds must be at least 1");
-    // One candle thread per model call is fastest for single queries (measured: 0.28 ms vs
-    // 1.5 ms for 16 agents). candle reads this variable on every call; set it before any
-    // thread exists. SAFETY: no other thread is running yet.
-    unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };
+    crate::cmd::set_candle_threads(1);
     let start = Instant::now();
     let all = builtin_scenarios();
     let train: Vec<Scenario> = all

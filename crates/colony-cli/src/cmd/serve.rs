@@ -38,8 +38,8 @@ pub struct ServeArgs {
     /// Reward penalty for a failed task, in seconds (the simulator's convention).
     #[arg(long, default_value_t = 30.0)]
     failure_penalty_s: f64,
-    /// Threads candle may use for one model call. One is fastest for single queries: splitting
-    /// a 16-agent forward across threads costs more than it saves (0.28 ms vs 1.5 ms measured).
+    /// Threads candle may use per model call (sets RAYON_NUM_THREADS and CANDLE_NUM_THREADS).
+    /// One is fastest for single small queries on this kind of machine.
     #[arg(long, default_value_t = 1)]
     inference_threads: usize,
 }
@@ -64,9 +64,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         args.inference_threads > 0,
         "--inference-threads must be at least 1"
     );
-    // candle reads RAYON_NUM_THREADS on every call; set it before any thread exists.
-    // SAFETY: no other thread is running yet, so nothing reads the environment concurrently.
-    unsafe { std::env::set_var("RAYON_NUM_THREADS", args.inference_threads.to_string()) };
+    crate::cmd::set_candle_threads(args.inference_threads);
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let server = start(ServeConfig {

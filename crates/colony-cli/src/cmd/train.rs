@@ -101,6 +101,7 @@ pub fn train_with_progress(
 }
 
 fn router(args: RouterArgs) -> Result<()> {
+    crate::cmd::set_candle_threads(1);
     let cfg = load_config(&args)?;
     let report = train_with_progress(&args.logs, &cfg, &args.out, args.json)?;
     if args.json {
