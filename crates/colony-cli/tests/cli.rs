@@ -279,3 +279,85 @@ fn demo_compares_every_policy_on_every_scenario() {
         assert_eq!(b["mean_completion_s"].as_f64().unwrap(), min);
     }
 }
+
+#[test]
+fn the_demo_loop_logs_trains_serves_and_evaluates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    let v = ok_json(&[
+        "demo",
+        "--train-seeds",
+        "1",
+        "--train-tasks",
+        "300",
+        "--seeds",
+        "1",
+        "--max-tasks",
+        "100",
+        "--out",
+        path(&out),
+        "--json",
+    ]);
+    assert_eq!(v["served_by"], "router@1");
+    assert_eq!(v["train_logs"], 8, "one training log per shipped scenario");
+    let rows = v["comparisons"].as_array().unwrap();
+    assert_eq!(rows.len(), 8);
+    for row in rows {
+        assert!(
+            row["learned_policy"].as_str().unwrap().starts_with("grpc("),
+            "{row}"
+        );
+        let best = row["best_heuristic_mean_s"].as_f64().unwrap();
+        let learned = row["learned_mean_s"].as_f64().unwrap();
+        let pct = row["improvement_pct"].as_f64().unwrap();
+        assert!(
+            (pct - 100.0 * (best - learned) / best).abs() < 1e-9,
+            "{row}"
+        );
+    }
+    assert!(out.join("comparison.svg").is_file());
+    assert!(out.join("report.json").is_file());
+    assert!(out.join("models/router-v001/model.toml").is_file());
+
+    // The same model through `colony eval`, and a second training run taking the next version.
+    let eval = ok_json(&[
+        "eval",
+        "--models",
+        path(&out.join("models")),
+        "--scenario",
+        "heterogeneous-skills",
+        "--seeds",
+        "1",
+        "--max-tasks",
+        "100",
+        "--json",
+    ]);
+    let eval = eval.as_array().unwrap();
+    assert_eq!(eval.len(), 1);
+    for key in [
+        "scenario",
+        "best_heuristic",
+        "best_heuristic_mean_s",
+        "learned_mean_s",
+        "improvement_pct",
+        "learned_success_rate",
+        "best_heuristic_success_rate",
+    ] {
+        assert!(eval[0].get(key).is_some(), "missing {key}");
+    }
+    let log = out.join("logs/byzantine-agents-s1");
+    let report = ok_json(&[
+        "train",
+        "router",
+        "--log",
+        path(&log),
+        "--out",
+        path(&out.join("models")),
+        "--epochs",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(report["version"], 2);
+    let err = failing(&["eval", "--models", path(&tmp.path().join("empty"))]);
+    assert!(err.contains("empty"), "{err}");
+}
