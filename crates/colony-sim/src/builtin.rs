@@ -4,14 +4,18 @@
 use crate::{Scenario, SimError};
 use std::path::Path;
 
+/// Defines the embedded (name, TOML text) table and the name list from one list of names.
 macro_rules! embedded {
     ($($name:literal),+ $(,)?) => {
-        &[$(($name, include_str!(concat!("../../../datasets/scenarios/", $name, ".toml")))),+]
+        /// (name, TOML text) of every shipped scenario.
+        const SCENARIOS: &[(&str, &str)] =
+            &[$(($name, include_str!(concat!("../../../datasets/scenarios/", $name, ".toml")))),+];
+        /// Names of the shipped scenarios, in a stable order.
+        pub const SCENARIO_NAMES: &[&str] = &[$($name),+];
     };
 }
 
-/// (name, TOML text) of every shipped scenario.
-const SCENARIOS: &[(&str, &str)] = embedded!(
+embedded!(
     "homogeneous-small",
     "heterogeneous-skills",
     "bursty-load",
@@ -27,18 +31,6 @@ const TRACES: &[(&str, &str)] = &[(
     "sample-trace.csv",
     include_str!("../../../datasets/scenarios/sample-trace.csv"),
 )];
-
-/// Names of the shipped scenarios, in a stable order.
-pub const SCENARIO_NAMES: &[&str] = &[
-    "homogeneous-small",
-    "heterogeneous-skills",
-    "bursty-load",
-    "agent-failures",
-    "byzantine-agents",
-    "large-1000",
-    "workflow-dag",
-    "trace-replay",
-];
 
 pub(crate) fn scenario_text(name: &str) -> Option<&'static str> {
     SCENARIOS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
