@@ -1,22 +1,17 @@
-//! `colony demo`: the main job. Runs every shipped scenario under every routing policy on seeds
-//! held out from training, and prints how the policies compare (mean and p95 completion time,
-//! success rate), naming the best heuristic per scenario.
+//! `colony demo`: the main job. The whole loop (log, train, serve, evaluate through gRPC; see
+//! `learned`), or with `--heuristics-only` every shipped scenario under every heuristic on
+//! held-out seeds, naming the best heuristic per scenario.
 
 use crate::cmd::eval::{capped, print_comparisons};
 use crate::cmd::learned::{LoopPlan, run_loop};
 use crate::output::{Table, print_json};
-use crate::progress;
 use crate::svg::{BarGroup, bar_chart};
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use colony_core::NullSink;
-use colony_sim::{
-    POLICY_NAMES, RunMetrics, Scenario, Simulation, builtin_scenarios, policy_by_name,
-};
+use colony_sim::{RunMetrics, Scenario, builtin_scenarios};
+use colony_train::{EvalRow, PolicySpec, evaluate};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// Seeds at and above this are never used for training; evaluation draws from them.
@@ -78,12 +73,6 @@ struct DemoReport {
     wall_s: f64,
 }
 
-struct Job {
-    scenario: usize,
-    policy: &'static str,
-    seed: u64,
-}
-
 pub fn run(args: DemoArgs) -> Result<()> {
     if args.seeds == 0 {
         bail!("--seeds must be at least 1");
@@ -96,21 +85,14 @@ pub fn run(args: DemoArgs) -> Result<()> {
         .into_iter()
         .map(|s| capped(s, args.max_tasks))
         .collect();
-    let jobs: Vec<Job> = scenarios
-        .iter()
-        .enumerate()
-        .flat_map(|(i, _)| {
-            POLICY_NAMES.iter().flat_map(move |p| {
-                (0..args.seeds).map(move |k| Job {
-                    scenario: i,
-                    policy: p,
-                    seed: HELD_OUT_SEED_BASE + k,
-                })
-            })
-        })
-        .collect();
-    let metrics = run_jobs(&scenarios, &jobs, args.threads, args.json)?;
-    let results = aggregate(&scenarios, &jobs, &metrics, args.seeds);
+    let seeds: Vec<u64> = (0..args.seeds).map(|k| HELD_OUT_SEED_BASE + k).collect();
+    let rows = evaluate(
+        &scenarios,
+        &PolicySpec::heuristics(),
+        &seeds,
+        threads(args.threads),
+    )?;
+    let results = aggregate(&rows, args.seeds);
     let best = best_per_scenario(&results);
     let chart = write_chart(&args.out, &results)?;
     let report = DemoReport {
@@ -201,86 +183,35 @@ fn run_learning(args: &DemoArgs) -> Result<()> {
     Ok(())
 }
 
-fn run_jobs(
-    scenarios: &[Scenario],
-    jobs: &[Job],
-    requested: Option<usize>,
-    quiet: bool,
-) -> Result<Vec<RunMetrics>> {
-    let workers = threads(requested).min(jobs.len().max(1));
-    let bar = progress::bar(jobs.len() as u64, "simulating", quiet);
-    let next = AtomicUsize::new(0);
-    let slots: Mutex<Vec<Option<RunMetrics>>> = Mutex::new(vec![None; jobs.len()]);
-    let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(job) = jobs.get(i) else { break };
-                    match run_one(&scenarios[job.scenario], job) {
-                        Ok(m) => slots.lock().expect("no worker panics")[i] = Some(m),
-                        Err(e) => {
-                            first_error
-                                .lock()
-                                .expect("no worker panics")
-                                .get_or_insert(e);
-                            break;
-                        }
-                    }
-                    bar.inc(1);
-                }
-            });
+/// Averages the runs of each (scenario, policy) over seeds, in the order rows came.
+fn aggregate(rows: &[EvalRow], seeds: u64) -> Vec<PolicyResult> {
+    let mut groups: Vec<(&str, &str, Vec<&RunMetrics>)> = Vec::new();
+    for m in rows.iter().map(|r| &r.metrics) {
+        match groups
+            .iter_mut()
+            .find(|(s, p, _)| *s == m.scenario && *p == m.policy)
+        {
+            Some(group) => group.2.push(m),
+            None => groups.push((&m.scenario, &m.policy, vec![m])),
         }
-    });
-    bar.finish_and_clear();
-    if let Some(err) = first_error.into_inner().expect("no worker panics") {
-        return Err(err);
     }
-    Ok(slots
-        .into_inner()
-        .expect("no worker panics")
+    groups
         .into_iter()
-        .map(|m| m.expect("every job ran when no error was recorded"))
-        .collect())
-}
-
-fn run_one(scenario: &Scenario, job: &Job) -> Result<RunMetrics> {
-    let policy = policy_by_name(job.policy, job.seed)?;
-    let mut sim = Simulation::new(scenario, job.seed, policy)?;
-    Ok(sim.run(&mut NullSink, &mut |_, _| {})?)
-}
-
-fn aggregate(
-    scenarios: &[Scenario],
-    jobs: &[Job],
-    metrics: &[RunMetrics],
-    seeds: u64,
-) -> Vec<PolicyResult> {
-    let mut out = Vec::new();
-    for (si, scenario) in scenarios.iter().enumerate() {
-        for policy in POLICY_NAMES {
-            let runs: Vec<&RunMetrics> = jobs
-                .iter()
-                .zip(metrics)
-                .filter(|(j, _)| j.scenario == si && j.policy == *policy)
-                .map(|(_, m)| m)
-                .collect();
+        .map(|(scenario, policy, runs)| {
             let mean = |f: fn(&RunMetrics) -> f64| {
                 runs.iter().map(|m| f(m)).sum::<f64>() / runs.len() as f64
             };
-            out.push(PolicyResult {
-                scenario: scenario.name.clone(),
+            PolicyResult {
+                scenario: scenario.to_string(),
                 policy: policy.to_string(),
                 seeds,
                 mean_completion_s: mean(|m| m.mean_completion_s),
                 p95_completion_s: mean(|m| m.p95_completion_s),
                 success_rate: mean(|m| m.success_rate),
                 utilization: mean(|m| m.utilization),
-            });
-        }
-    }
-    out
+            }
+        })
+        .collect()
 }
 
 /// The heuristic with the lowest mean completion time on each scenario.
